@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -45,6 +46,14 @@ def when(t: float | None) -> str:
     return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "-"
 
 
+def short_when(t: float | None) -> str:
+    """Today's runs by time, older ones by date: keeps tables narrow."""
+    if not t:
+        return "-"
+    stamp = dt.datetime.fromtimestamp(t)
+    return stamp.strftime("%H:%M") if stamp.date() == dt.date.today() else stamp.strftime("%Y-%m-%d")
+
+
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
@@ -55,18 +64,25 @@ def best_text(state: RunState) -> str:
         return "-"
     weights, value = best
     metric = "acc" if any("val_acc" in m for m in state.best.values()) else "loss"
-    return f"{metric} {value:.4f} ({weights})"
+    return f"{metric} {value:.3f} {weights}"
 
 
 def runs_table(records: list[RunRecord]) -> Table:
-    table = Table(title="runs", expand=False)
-    for col in ("id", "name", "status", "techniques", "progress", "best val", "started"):
-        table.add_column(col, no_wrap=col in ("id", "status", "started"))
+    # Compact (no box, one space between columns) so the table stays readable in an 80-column terminal.
+    table = Table(title="runs", expand=False, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
+                  pad_edge=False, show_edge=False)
+    table.add_column("id", no_wrap=True, min_width=20)
+    table.add_column("name", overflow="ellipsis", max_width=28, min_width=8, no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("techniques", overflow="ellipsis", no_wrap=True, min_width=6, max_width=24)
+    table.add_column("done", justify="right", no_wrap=True, min_width=4)
+    table.add_column("best val", no_wrap=True, min_width=13)
+    table.add_column("started", no_wrap=True, min_width=5)
     for r in records:
         s = r.state
-        progress = f"{s.step}/{s.total_steps} ({s.progress:.0%})" if s.total_steps else "-"
-        table.add_row(r.id, r.name, status_text(r.status), ", ".join(r.techniques) or "-", progress, best_text(s),
-                      when(s.started_at))
+        started = short_when(s.started_at)
+        table.add_row(r.id, r.name, status_text(r.status), ",".join(r.techniques) or "-",
+                      f"{s.progress:.0%}" if s.total_steps else "-", best_text(s), started)
     return table
 
 
@@ -141,7 +157,11 @@ def show_view(record: RunRecord) -> Group:
     events.add_column("time")
     events.add_column("source")
     events.add_column("message")
-    for e in s.timeline[-15:]:
+    # Checkpoints are frequent; the technique and status events are what a reader looks for.
+    shown = [e for e in s.timeline if e["source"] != "checkpoint"][-20:]
+    if s.last_checkpoint_step is not None:
+        info.add_row("last checkpoint", f"step {s.last_checkpoint_step}")
+    for e in shown:
         events.add_row(dt.datetime.fromtimestamp(e["t"]).strftime("%H:%M:%S") if e["t"] else "-", e["source"], e["message"])
     return Group(info, metrics_table(s), events)
 

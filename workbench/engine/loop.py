@@ -149,15 +149,18 @@ class Engine:
                     tech.on_step_end(ctx)
 
                 at_end = ctx.step >= ctx.total_steps
-                if ctx.step % cfg.log_every == 0 or at_end or self.stop_requested:
-                    losses = torch.stack(window_loss).float().cpu()
-                    finite = torch.isfinite(losses)
-                    if not bool(finite.all()):
-                        bad_step = ctx.step - len(window_loss) + int((~finite).nonzero()[0]) + 1
+                checkpoint_due = bool(cfg.checkpoint_every and ctx.step % cfg.checkpoint_every == 0)
+                # Losses stay on the device between log points (no per-step sync); they are checked
+                # whenever they are logged and always before a checkpoint, so no checkpoint ever holds
+                # weights from after a NaN/Inf.
+                if ctx.step % cfg.log_every == 0 or at_end or self.stop_requested or checkpoint_due:
+                    bad_step = self._first_nonfinite_step(window_loss)
+                    if bad_step is not None:
                         return Outcome("diverged", bad_step, ctx.epoch)
+                if ctx.step % cfg.log_every == 0 or at_end or self.stop_requested:
                     elapsed = time.perf_counter() - window_t0
                     self.recorder.train(
-                        step=ctx.step, epoch=ctx.epoch, loss=float(losses.mean()),
+                        step=ctx.step, epoch=ctx.epoch, loss=float(torch.stack(window_loss).mean()),
                         lr=ctx.optimizer.param_groups[0]["lr"],
                         step_time_s=elapsed / len(window_loss),
                         throughput=window_samples * self.unit_per_sample / max(elapsed, 1e-9),
@@ -171,7 +174,7 @@ class Engine:
                 if cfg.eval_every and ctx.step % cfg.eval_every == 0:
                     self.evaluate()
                     evaluated_at = ctx.step
-                if cfg.checkpoint_every and ctx.step % cfg.checkpoint_every == 0 and not at_end:
+                if checkpoint_due and not at_end:
                     self.save_checkpoint()
                 if self.stop_requested:
                     self.save_checkpoint()
@@ -179,6 +182,9 @@ class Engine:
                 if at_end:
                     break
             else:  # the epoch ran to its end
+                bad_step = self._first_nonfinite_step(window_loss)
+                if bad_step is not None:
+                    return Outcome("diverged", bad_step, ctx.epoch)
                 for tech in self.techniques:
                     tech.on_epoch_end(ctx)
                 self.batch_in_epoch = 0
@@ -197,6 +203,14 @@ class Engine:
             self.evaluate()
         self.save_checkpoint()  # the finished weights: a teacher for distillation, or a start for fine-tuning
         return Outcome("completed", ctx.step, ctx.epoch)
+
+    def _first_nonfinite_step(self, window_loss: list[torch.Tensor]) -> int | None:
+        if not window_loss:
+            return None
+        finite = torch.isfinite(torch.stack(window_loss).float().cpu())
+        if bool(finite.all()):
+            return None
+        return self.ctx.step - len(window_loss) + int((~finite).nonzero()[0]) + 1
 
     # -- the step -----------------------------------------------------------------------------
     def _epoch_steps(self, epoch: int, skip: int = 0):
@@ -220,11 +234,12 @@ class Engine:
     def _forward_backward(self, micro_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         ctx = self.ctx
         total = torch.zeros((), device=self.device)
-        for batch in micro_batches:
+        for index, batch in enumerate(micro_batches):
             for tech in self.techniques:
                 batch = tech.transform_batch(batch, ctx)
             x, y = batch
-            with ctx.autocast():
+            measure = index == 0 and not self._activations_measured
+            with self._activation_probe() if measure else contextlib.nullcontext(), ctx.autocast():
                 outputs = ctx.model(x)
                 loss = ctx.criterion(outputs, y)
                 for tech in self.techniques:
@@ -233,13 +248,19 @@ class Engine:
             total += loss.detach().float()
         return total / len(micro_batches)
 
+    @contextlib.contextmanager
+    def _activation_probe(self):
+        """The first forward of a trainer also measures the activation memory kept for backward."""
+        params = {p.untyped_storage().data_ptr() for p in self.ctx.raw_model.parameters()}
+        with count_saved_activations(params) as saved:
+            yield
+        self.ctx.memory["activations"] = float(saved["bytes"])
+        self._activations_measured = True
+
     def _optimizer_step(self, micro_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         ctx = self.ctx
         ctx.optimizer.zero_grad(set_to_none=True)
-        if not self._activations_measured:
-            loss = self._measured_forward_backward(micro_batches)
-        else:
-            loss = self._forward_backward(micro_batches)
+        loss = self._forward_backward(micro_batches)
 
         def closure() -> torch.Tensor:
             ctx.optimizer.zero_grad(set_to_none=True)
@@ -252,18 +273,6 @@ class Engine:
             self.scaler.step(ctx.optimizer)
             self.scaler.update()
         ctx.scheduler.step()
-        return loss
-
-    def _measured_forward_backward(self, micro_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """The first step also measures the activation memory kept for backward (see telemetry)."""
-        params = {p.untyped_storage().data_ptr() for p in self.ctx.raw_model.parameters()}
-        with count_saved_activations(params) as saved:
-            loss = self._forward_backward(micro_batches[:1])
-        self.ctx.memory["activations"] = float(saved["bytes"])
-        if len(micro_batches) > 1:  # the rest of the accumulation group, unmeasured, same weighting
-            rest = self._forward_backward(micro_batches[1:])
-            loss = (loss + rest * (len(micro_batches) - 1)) / len(micro_batches)
-        self._activations_measured = True
         return loss
 
     # -- evaluation, telemetry, checkpoints ----------------------------------------------------
