@@ -146,8 +146,7 @@ class RunState:
         for key, value in r.items():
             if key in ("t", "kind", "cpu_percent", "ram_percent", "gpus") or not isinstance(value, (int, float)):
                 continue
-            name = key.removesuffix("_peak")
-            self.memory_peak[name] = max(self.memory_peak.get(name, 0.0), float(value))
+            self.memory_peak[key] = max(self.memory_peak.get(key, 0.0), float(value))
 
     def _on_event(self, r: dict[str, Any]) -> None:
         self.timeline.append({"t": r.get("t"), "source": r.get("source", "engine"), "message": r.get("message", "")})
