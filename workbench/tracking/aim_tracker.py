@@ -6,6 +6,7 @@ of Aim's I/O, so a slow disk or Aim's own locking never stalls training.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from workbench.tracking.repo import ensure_aim_repo, index_run
 
 _CLOSE = object()
+log = logging.getLogger("workbench.tracking")
 
 
 class AimTracker:
@@ -71,10 +73,16 @@ class AimTracker:
             self._ready.set()
             return
         self._ready.set()
+        failed_once = False
         while True:
             item = self._queue.get()
             if item is _CLOSE:
                 break
             metric, value, step, epoch, context = item
-            run.track(value, name=metric, step=step, epoch=epoch, context=context)
+            try:
+                run.track(value, name=metric, step=step, epoch=epoch, context=context)
+            except Exception:  # one bad write must not stop the archive, nor ever the training
+                if not failed_once:
+                    log.exception("Aim could not record %s; later failures are not reported", metric)
+                failed_once = True
         run.close()
