@@ -7,6 +7,7 @@ Exit codes: 0 success (for `run`: a completed run), 1 a run that ended otherwise
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,9 @@ def find_run(workspace: Workspace, ref: str) -> RunRecord:
 @app.callback()
 def root(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """With no command, opens the terminal UI."""
+    if workspace is not None:
+        # `workbench -w DIR ls` means the same as `workbench ls -w DIR`: subcommands read the variable.
+        os.environ["WORKBENCH_WORKSPACE"] = str(workspace)
     if ctx.invoked_subcommand is None:
         tui(workspace)
 
