@@ -57,24 +57,28 @@ def start_trainer(workspace: Workspace, paths: RunPaths, *, resume: bool = False
     return proc.pid
 
 
-def stop(record: RunRecord, *, timeout: float = 60.0) -> str:
-    """Ask a running trainer to checkpoint and stop (SIGTERM); wait for it to say `stopped`."""
+def request_stop(record: RunRecord) -> None:
+    """Ask a running trainer to checkpoint and stop (SIGTERM) without waiting for it."""
     status = record.status
     if status not in ("starting", "running"):
         raise WorkbenchError(f"run {record.id} is {status}, not running: nothing to stop")
-    pid = record.state.pid
-    assert pid is not None
+    assert record.state.pid is not None
     try:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(record.state.pid, signal.SIGTERM)
     except ProcessLookupError:
-        pass
+        pass  # it ended meanwhile; its final status says how
+
+
+def stop(record: RunRecord, *, timeout: float = 60.0) -> str:
+    """Request a stop, then wait for the trainer to record its final status."""
+    request_stop(record)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         record.refresh()
         if record.status not in ("starting", "running"):
             return record.status
         time.sleep(0.2)
-    raise WorkbenchError(f"run {record.id} did not stop within {timeout:.0f} s; its pid is {pid}")
+    raise WorkbenchError(f"run {record.id} did not stop within {timeout:.0f} s; its pid is {record.state.pid}")
 
 
 def resume(workspace: Workspace, record: RunRecord) -> int:

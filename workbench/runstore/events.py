@@ -54,17 +54,33 @@ class EventWriter:
         self.close()
 
 
-class EventTail:
-    """Reads new complete records since the last call; keeps its byte offset."""
+class LineTail:
+    """New complete lines of a growing file, read by byte offset: nothing is ever read twice.
 
-    def __init__(self, path: Path) -> None:
+    `start_bytes` (optional) starts near the end of a long file instead of at its beginning; the
+    first, probably partial, line is then skipped.
+    """
+
+    def __init__(self, path: Path, start_bytes: int | None = None) -> None:
         self.path = path
-        self.offset = 0
+        self.offset: int | None = None if start_bytes is not None else 0
+        self.start_bytes = start_bytes or 0
         self._partial = b""
 
-    def read_new(self) -> list[dict[str, Any]]:
+    def has_new(self) -> bool:
+        try:
+            return self.path.stat().st_size != (self.offset or 0) or self.offset is None
+        except FileNotFoundError:
+            return False
+
+    def read_lines(self) -> list[bytes]:
+        skip_first = False
         try:
             with open(self.path, "rb") as fh:
+                if self.offset is None:
+                    end = fh.seek(0, os.SEEK_END)
+                    self.offset = max(0, end - self.start_bytes)
+                    skip_first = self.offset > 0  # landed mid-line
                 fh.seek(self.offset)
                 chunk = fh.read()
         except FileNotFoundError:
@@ -72,11 +88,17 @@ class EventTail:
         if not chunk:
             return []
         self.offset += len(chunk)
-        data = self._partial + chunk
-        lines = data.split(b"\n")
+        lines = (self._partial + chunk).split(b"\n")
         self._partial = lines.pop()  # an incomplete last line waits for the next read
+        return lines[1:] if skip_first else lines
+
+
+class EventTail(LineTail):
+    """Reads new complete event records since the last call."""
+
+    def read_new(self) -> list[dict[str, Any]]:
         records = []
-        for line in lines:
+        for line in self.read_lines():
             if line.strip():
                 try:
                     records.append(json.loads(line))

@@ -1,0 +1,1 @@
+"""The workbench's screens: Builder, Runs and Compare (app modes), and modal dialogs."""
