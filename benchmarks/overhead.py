@@ -31,6 +31,7 @@ from workbench.engine.schedule import build_optimizer, build_scheduler
 from workbench.models import build_model
 from workbench.recorder import RunRecorder
 from workbench.runstore import EventWriter
+from workbench.tracking import NullTracker
 from workbench.tracking.aim_tracker import AimTracker
 
 
@@ -57,7 +58,7 @@ def hand_written(config, data, steps: int) -> float:
     model = build_model(config.model, data.spec)
     optimizer = build_optimizer(model, config.optim)
     scheduler = build_scheduler(optimizer, steps, config.train)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     step, epoch = 0, 0
     model.train()
     while step < steps:
@@ -73,33 +74,33 @@ def hand_written(config, data, steps: int) -> float:
                 break
         epoch += 1
     evaluate_model(model, data.val, config.data.batch_size, torch.device("cpu"), contextlib.nullcontext, F.cross_entropy)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.thread_time() - cpu_start
 
 
-def workbench_engine(config, data, workspace: Path, steps: int, round_index: int) -> float:
+def workbench_engine(config, data, workspace: Path, steps: int, round_index: int, track: bool = True) -> tuple[float, float]:
     torch.manual_seed(config.seed)
     model = build_model(config.model, data.spec)
-    run_dir = workspace / "runs" / f"bench-{round_index}"
+    run_dir = workspace / "runs" / f"bench-{round_index}-{int(track)}"
     run_dir.mkdir(parents=True)
     events = EventWriter(run_dir / "events.jsonl")
-    tracker = AimTracker(workspace / ".aim")
+    tracker = AimTracker(workspace / ".aim") if track else NullTracker()
     # Opening the Aim run happens once per run, before the first step: per-step cost is what is budgeted.
     tracker.start(name=f"overhead-{round_index}", experiment="benchmark", hparams=config.to_dict(), tags=[], resume_id=None)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     recorder = RunRecorder(events, tracker, total_steps=steps)
     engine = Engine(config, data, model, [], torch.device("cpu"), recorder, checkpoint_path=None)
     outcome = engine.run()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu_start
     tracker.close()  # after the clock: closing/indexing happens once, after training, off the step path
     events.close()
     assert outcome.status == "completed" and outcome.step == steps
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--model", default="cnn", choices=["mlp", "cnn"])
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 keeps the figure stable on a shared 2-core machine)")
@@ -112,17 +113,28 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     config = make_config(args.model, args.steps)
     data = build_data(config.data, config.seed)
-    baseline_s, workbench_s = [], []
+    baseline_s, workbench_s, baseline_cpu, workbench_cpu, untracked_s = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
         warm = make_config(args.model, 20)
         hand_written(warm, data, 20)  # warm-up: allocator, kernels, first-touch pages
         workbench_engine(warm, data, workspace, 20, -1)
         for r in range(args.rounds):
-            baseline_s.append(hand_written(config, data, args.steps))
-            workbench_s.append(workbench_engine(config, data, workspace, args.steps, r))
-            print(f"round {r}: hand-written {baseline_s[-1]:.3f} s  workbench {workbench_s[-1]:.3f} s  "
-                  f"ratio {workbench_s[-1] / baseline_s[-1]:.4f}", flush=True)
+            for side in ((0, 1) if r % 2 == 0 else (1, 0)):  # alternate who goes first
+                if side == 0:
+                    wall, cpu = hand_written(config, data, args.steps)
+                    baseline_s.append(wall)
+                    baseline_cpu.append(cpu)
+                else:
+                    wall, cpu = workbench_engine(config, data, workspace, args.steps, r)
+                    workbench_s.append(wall)
+                    workbench_cpu.append(cpu)
+            # A third arm, the engine with tracking off, splits the overhead into engine and tracker.
+            untracked_s.append(workbench_engine(config, data, workspace, args.steps, r, track=False)[0])
+            print(f"round {r}: hand-written {baseline_s[-1]:.3f} s ({baseline_cpu[-1]:.3f} s CPU)  "
+                  f"workbench {workbench_s[-1]:.3f} s ({workbench_cpu[-1]:.3f} s CPU)  "
+                  f"wall ratio {workbench_s[-1] / baseline_s[-1]:.4f}  "
+                  f"(engine without tracking {untracked_s[-1] / baseline_s[-1]:.4f})", flush=True)
     ratios = [w / b for w, b in zip(workbench_s, baseline_s)]
     result = {
         "model": args.model,
@@ -135,12 +147,16 @@ def main() -> int:
         # Best-of-N (as timeit recommends): other processes only ever add time, so the minimum of each
         # side is the least disturbed measurement of it.
         "ratio_of_best": min(workbench_s) / min(baseline_s),
+        # CPU time of the training thread: what the trainer adds to each step, without the noise other
+        # tenants of a shared machine add to wall time (Aim's writer thread runs beside it).
+        "untracked_ratio_median": statistics.median(u / b for u, b in zip(untracked_s, baseline_s)),
+        "cpu_ratio_median": statistics.median(w / b for w, b in zip(workbench_cpu, baseline_cpu)),
         "budget": 1.03,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    return 0 if result["ratio_of_best"] <= result["budget"] else 1
+    return 0 if result["ratio_median"] <= result["budget"] else 1
 
 
 if __name__ == "__main__":
