@@ -223,44 +223,18 @@ class SystemPanel(Panel):
         chart.set_series(series, key=(view.id, s.version))
 
 
-class TimelinePanel(Panel):
-    """Technique events ("SWA phase started"), status changes and checkpoints, time since start."""
+class _AppendOnlyPanel(Panel):
+    """A Log widget fed only the lines that are new since the last refresh (never re-rendered whole)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._shown = 0
-
-    def compose(self) -> ComposeResult:
-        yield Log(id="timeline-log", max_lines=5000)
-
-    def show_run(self, view: RunView | None, reset: bool) -> None:
-        log = self.query_one(Log)
-        if reset:
-            log.clear()
-            self._shown = 0
-        if view is None:
-            return
-        timeline = view.state.timeline
-        start = view.state.started_at or (timeline[0]["t"] if timeline and timeline[0].get("t") else None)
-        lines = []
-        for entry in timeline[self._shown:]:
-            t = entry.get("t")
-            when = fmt.offset(t - start if (t is not None and start is not None) else None)
-            lines.append(f"{when:>9}  {entry.get('source', ''):<12} {entry.get('message', '')}")
-        self._shown = len(timeline)
-        if lines:
-            log.write_lines(lines)
-
-
-class LogPanel(Panel):
-    """The tail of the trainer's output.log (stdout and stderr)."""
+    LOG_ID = ""
+    MAX_LINES = 2000
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._seen = 0
 
     def compose(self) -> ComposeResult:
-        yield Log(id="output-log", max_lines=2000)
+        yield Log(id=self.LOG_ID, max_lines=self.MAX_LINES)
 
     def show_run(self, view: RunView | None, reset: bool) -> None:
         log = self.query_one(Log)
@@ -269,8 +243,40 @@ class LogPanel(Panel):
             self._seen = 0
         if view is None:
             return
-        new = view.log_total - self._seen
-        if new > 0:
-            kept = list(view.log_lines)
-            log.write_lines(kept[-min(new, len(kept)):])
-            self._seen = view.log_total
+        lines, self._seen = self.new_lines(view, self._seen)
+        if lines:
+            log.write_lines(lines)
+
+    def new_lines(self, view: RunView, seen: int) -> tuple[list[str], int]:
+        """The lines after the first `seen`, and the new count seen."""
+        raise NotImplementedError
+
+
+class TimelinePanel(_AppendOnlyPanel):
+    """Technique events ("SWA phase started"), status changes and checkpoints, time since start."""
+
+    LOG_ID = "timeline-log"
+    MAX_LINES = 5000
+
+    def new_lines(self, view: RunView, seen: int) -> tuple[list[str], int]:
+        timeline = view.state.timeline
+        start = view.state.started_at or (timeline[0]["t"] if timeline and timeline[0].get("t") else None)
+        lines = []
+        for entry in timeline[seen:]:
+            t = entry.get("t")
+            when = fmt.offset(t - start if (t is not None and start is not None) else None)
+            lines.append(f"{when:>9}  {entry.get('source', ''):<12} {entry.get('message', '')}")
+        return lines, len(timeline)
+
+
+class LogPanel(_AppendOnlyPanel):
+    """The tail of the trainer's output.log (stdout and stderr)."""
+
+    LOG_ID = "output-log"
+
+    def new_lines(self, view: RunView, seen: int) -> tuple[list[str], int]:
+        new = view.log_total - seen
+        if new <= 0:
+            return [], seen
+        kept = list(view.log_lines)  # a bounded deque: only its tail survives a long gap
+        return kept[-min(new, len(kept)):], view.log_total
