@@ -142,7 +142,7 @@ def show_view(record: RunRecord) -> Group:
     info.add_row("name", record.name)
     info.add_row("status", status_text(record.status))
     info.add_row("techniques", ", ".join(record.techniques) or "none")
-    info.add_row("progress", f"step {s.step}/{s.total_steps or '?'}  epoch {s.epoch}")
+    info.add_row("progress", f"step {s.step}/{s.total_steps or '?'}  epoch {min(s.epoch + 1, s.epochs or s.epoch + 1)}/{s.epochs or '?'}")
     info.add_row("device", s.device or "-")
     info.add_row("started", when(s.started_at))
     info.add_row("wall time", human_duration(s.current_wall_s(time.time())))
