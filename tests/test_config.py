@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import sys
-import tomllib
 
 import pytest
 
-from workbench.config import RunConfig, apply_overrides, load_config, parse_override, resolve
+from workbench.compat import tomllib
+from workbench.config import (
+    RunConfig,
+    apply_overrides,
+    load_config,
+    parse_override,
+    resolve,
+)
 from workbench.errors import ConfigError
 from workbench.technique import TechniqueSpec, registry
 

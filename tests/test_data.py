@@ -13,7 +13,14 @@ import torch
 import torch.nn.functional as F
 
 from workbench.config import DataConfig
-from workbench.data import Datasets, DataSpec, TensorData, batches, build_data, num_batches
+from workbench.data import (
+    Datasets,
+    DataSpec,
+    TensorData,
+    batches,
+    build_data,
+    num_batches,
+)
 from workbench.data.shapes import CLASSES, generate
 from workbench.errors import WorkbenchError
 

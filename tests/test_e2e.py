@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 from aim import Repo
-
 from conftest import show_json, wait_for
 
 pytestmark = pytest.mark.slow

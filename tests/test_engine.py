@@ -6,8 +6,8 @@ import math
 
 import pytest
 import torch
+from engine_helpers import flat_params, make_config, make_engine
 
-from engine_helpers import ListRecorder, flat_params, make_config, make_engine
 from workbench.engine import checkpoint as ckpt
 from workbench.engine.schedule import lr_factor
 from workbench.technique import Technique, TechniqueParams, TechniqueSpec

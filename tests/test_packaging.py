@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib.metadata import entry_points
 from pathlib import Path
+
+from workbench.compat import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 from aim import Repo
-
 from conftest import wait_for
+
 from workbench.runstore import Workspace
 from workbench.tracking.aim_tracker import AimTracker
 from workbench.tracking.aim_ui import ssh_forward_line, start_aim_ui

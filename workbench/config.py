@@ -11,13 +11,13 @@ import ast
 import copy
 import importlib.util
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from workbench.compat import tomllib
 from workbench.devices import cuda_device_count
 from workbench.errors import ConfigError, Problem
 
@@ -221,7 +221,9 @@ def resolve(raw: dict[str, Any], source: str = "<config>", *, check_device: bool
 
     Raises ConfigError listing every problem found, so a user fixes them in one pass.
     """
-    from workbench.technique import registry  # local: the registry imports plugins lazily
+    from workbench.technique import (
+        registry,  # local: the registry imports plugins lazily
+    )
 
     try:
         config = RunConfig.model_validate(raw)

@@ -25,7 +25,13 @@ from workbench.engine import checkpoint as ckpt
 from workbench.engine.loop import Engine, Outcome, resolve_device
 from workbench.models import build_model
 from workbench.recorder import RunRecorder
-from workbench.runstore import EventWriter, RunPaths, RunState, read_events, write_json_atomic
+from workbench.runstore import (
+    EventWriter,
+    RunPaths,
+    RunState,
+    read_events,
+    write_json_atomic,
+)
 from workbench.technique import Technique, registry
 from workbench.tracking import Tracker
 from workbench.tracking.aim_tracker import AimTracker

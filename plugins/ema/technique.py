@@ -6,10 +6,10 @@ import copy
 from typing import Any
 
 import torch
+from workbench_plugins.ema import EMAParams
 
 from workbench.engine.context import EngineContext
 from workbench.technique import Technique
-from workbench_plugins.ema import EMAParams
 
 
 class EMA(Technique):

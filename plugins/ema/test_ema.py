@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from workbench_plugins.ema import SPEC, EMAParams
+from workbench_plugins.ema.technique import EMA
 
 from workbench.config import DataConfig, ModelConfig, resolve
 from workbench.data import batches, build_data
 from workbench.engine.loop import classification_loss
 from workbench.models import build_model
-from workbench_plugins.ema import SPEC, EMAParams
-from workbench_plugins.ema.technique import EMA
 
 
 class _Ctx:
@@ -82,7 +82,10 @@ def test_spec_is_torch_free_and_declares_its_weight_set():
 
 
 def test_ema_weights_are_evaluated_beside_raw_in_a_run():
-    from engine_helpers import make_config, make_engine  # tests/ is on pytest's pythonpath
+    from engine_helpers import (  # tests/ is on pytest's pythonpath
+        make_config,
+        make_engine,
+    )
 
     engine, rec = make_engine(make_config(techniques={"ema": {"decay": 0.9}}))
     engine.run()

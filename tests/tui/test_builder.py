@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from textual.widgets import Input, TabbedContent
 
+from workbench.compat import tomllib
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.builder import BuilderScreen
 from workbench.tui.widgets.catalog import TechniqueCatalog

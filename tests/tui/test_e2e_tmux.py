@@ -12,11 +12,12 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
 import tomli_w
+
+from workbench.compat import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO_ROOT / "sample_configs" / "quickstart.toml"

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from workbench.runstore import EventTail, Workspace
 from workbench.tui.comparison import config_diff, flatten, metric_rows
-from workbench.tui.draft import BuilderDraft, base_fields, fields_of, text_to_value, value_to_text
+from workbench.tui.draft import (
+    BuilderDraft,
+    base_fields,
+    fields_of,
+    text_to_value,
+    value_to_text,
+)
 from workbench.tui.monitor import TextTail, WorkspaceMonitor, load_view
 from workbench.tui.series import RunSeries
 

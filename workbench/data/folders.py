@@ -13,7 +13,14 @@ import numpy as np
 import torch
 
 from workbench.config import DataConfig
-from workbench.data.core import Datasets, DataSpec, TensorData, image_datasets, resize_images, standardise
+from workbench.data.core import (
+    Datasets,
+    DataSpec,
+    TensorData,
+    image_datasets,
+    resize_images,
+    standardise,
+)
 from workbench.errors import WorkbenchError
 
 DEFAULT_SIZE = 32

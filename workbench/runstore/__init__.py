@@ -1,6 +1,13 @@
 """Run directories, the event log and the folded run state (torch-free)."""
 
-from workbench.runstore.events import ACTIVE_STATUSES, FINAL_STATUSES, EventTail, EventWriter, LineTail, read_events
+from workbench.runstore.events import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    EventTail,
+    EventWriter,
+    LineTail,
+    read_events,
+)
 from workbench.runstore.state import RunState, process_alive
 from workbench.runstore.store import RunPaths, RunRecord, Workspace, write_json_atomic
 

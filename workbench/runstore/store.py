@@ -18,11 +18,11 @@ import os
 import secrets
 import shutil
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.compat import tomllib
 from workbench.errors import RunNotFound
 from workbench.runstore.events import EventTail
 from workbench.runstore.state import RunState

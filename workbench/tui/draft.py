@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from workbench import config as config_module
 from workbench import technique as technique_module
+from workbench.compat import tomllib
 from workbench.config import RunConfig
 from workbench.errors import ConfigError, Problem
 from workbench.technique import TechniqueSpec

@@ -11,15 +11,21 @@ directories under `runs/`. Nothing here talks to a trainer.
 
 from __future__ import annotations
 
-import os
 import threading
-import tomllib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.runstore import ACTIVE_STATUSES, EventTail, LineTail, RunRecord, RunState, Workspace
+from workbench.compat import tomllib
+from workbench.runstore import (
+    ACTIVE_STATUSES,
+    EventTail,
+    LineTail,
+    RunRecord,
+    RunState,
+    Workspace,
+)
 from workbench.tui.series import RunSeries
 
 LOG_LINES_KEPT = 2000

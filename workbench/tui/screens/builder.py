@@ -18,7 +18,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import (
+    Button,
+    ContentSwitcher,
+    Footer,
+    Markdown,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from workbench import technique as technique_module
 from workbench.config import read_toml
@@ -26,7 +34,12 @@ from workbench.errors import ConfigError
 from workbench.technique import TechniqueSpec
 from workbench.tui import actions
 from workbench.tui.draft import BuilderDraft, Validation, base_fields, fields_of
-from workbench.tui.messages import FieldEdited, RunLaunched, TechniqueHighlighted, TechniqueToggled
+from workbench.tui.messages import (
+    FieldEdited,
+    RunLaunched,
+    TechniqueHighlighted,
+    TechniqueToggled,
+)
 from workbench.tui.screens.dialogs import LoadConfigDialog, SaveConfigDialog
 from workbench.tui.widgets.catalog import TechniqueCatalog
 from workbench.tui.widgets.form import SchemaForm

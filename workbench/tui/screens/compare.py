@@ -7,7 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, SelectionList, Static, TabbedContent, TabPane
+from textual.widgets import (
+    DataTable,
+    Footer,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 from textual.widgets.selection_list import Selection
 
 from workbench.tui.comparison import column_title, config_diff, metric_rows

@@ -13,7 +13,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-
 # Dynamic text (paths, run names, messages) is never parsed as markup: "[...]" in it must show as typed.
 
 
