@@ -175,3 +175,34 @@ def test_trainer_survives_its_parent_terminal(cli, write_config, workspace):
     assert os.getpgid(info["pid"]) != os.getpgid(0)
     wait_for(lambda: show_json(cli, run_id)["status"] == "completed", timeout=300, message="completion")
     _ = subprocess
+
+
+def test_diverging_run_reports_its_step_and_keeps_the_last_good_checkpoint(cli, write_config, workspace, tmp_path):
+    # A model whose output turns NaN from its 13th training forward on: a divergence at optimizer step 13.
+    (tmp_path / "nan_models.py").write_text(
+        "import torch\n"
+        "class Flaky(torch.nn.Module):\n"
+        "    def __init__(self):\n        super().__init__(); self.lin = torch.nn.Linear(64, 10); self.calls = 0\n"
+        "    def forward(self, x):\n"
+        "        if self.training:\n            self.calls += 1\n"
+        "        out = self.lin(x.flatten(1))\n"
+        "        return out * float('nan') if self.training and self.calls >= 13 else out\n"
+        "def make(spec):\n    return Flaky()\n"
+    )
+    env_path = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{env_path}"
+    try:
+        config = write_config({"model": {"name": "nan_models:make"}, "name": "e2e-nan", "techniques": {},
+                               "train": {"checkpoint_every": 5, "log_every": 4}})
+        proc = cli("run", str(config))
+    finally:
+        os.environ["PYTHONPATH"] = env_path
+    assert proc.returncode == 1 and "diverged" in proc.stderr
+    info = show_json(cli, "e2e-nan")
+    assert info["status"] == "diverged" and info["diverged_step"] == 13
+    assert info["last_checkpoint_step"] == 10  # the last good one; nothing written after the NaN
+    import torch
+
+    state = torch.load(workspace / "runs" / info["id"] / "checkpoints" / "last.pt", weights_only=False)
+    assert state["step"] == 10 and all(torch.isfinite(t).all() for t in state["model"].values())
+    assert "diverged" in cli("ls", check=True).stdout
