@@ -11,6 +11,7 @@ import ast
 import copy
 import importlib.util
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -173,9 +174,9 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
 
 def apply_overrides(
     raw: dict[str, Any],
-    sets: list[str] = (),  # type: ignore[assignment]
-    with_: list[str] = (),  # type: ignore[assignment]
-    without: list[str] = (),  # type: ignore[assignment]
+    sets: Sequence[str] = (),
+    with_: Sequence[str] = (),
+    without: Sequence[str] = (),
 ) -> dict[str, Any]:
     data = copy.deepcopy(raw)
     for key in with_:
@@ -348,9 +349,9 @@ def device_problems(device: str) -> list[Problem]:
 
 def load_config(
     path: str | Path,
-    sets: list[str] = (),  # type: ignore[assignment]
-    with_: list[str] = (),  # type: ignore[assignment]
-    without: list[str] = (),  # type: ignore[assignment]
+    sets: Sequence[str] = (),
+    with_: Sequence[str] = (),
+    without: Sequence[str] = (),
     name: str | None = None,
     *,
     check_device: bool = True,
