@@ -40,6 +40,33 @@ class Panel(Vertical):
         raise NotImplementedError
 
 
+class HeaderChartPanel(Panel):
+    """A text header over one chart; subclasses say what both show for a run."""
+
+    def chart(self) -> LineChart:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        chart = self.chart()
+        yield Static("", classes="panel-header", id=(chart.id or "chart").replace("-chart", "-header"))
+        yield chart
+
+    def show_run(self, view: RunView | None, reset: bool) -> None:
+        header = self.query_one(".panel-header", Static)
+        chart = self.query_one(LineChart)
+        if view is None:
+            header.update("")
+            chart.set_series([], None)
+            return
+        text, series = self.describe(view, chart)
+        header.update(text)
+        chart.set_series(series, key=(view.id, view.series.version))
+
+    def describe(self, view: RunView, chart: LineChart) -> tuple[Text, list[ChartSeries]]:
+        """The header text and the chart's series for this run (may retitle the chart)."""
+        raise NotImplementedError
+
+
 class OverviewPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-body")
@@ -56,7 +83,7 @@ class OverviewPanel(VerticalScroll):
         lines.append(f"  {view.id}\n", style="dim")
         lines.append(fmt.status_text(view.status), style=fmt.STATUS_STYLES.get(view.status, ""))
         lines.append(f"   {fmt.progress_bar(state.progress, 16)}   step {state.step}/{state.total_steps or '?'}"
-                     f"   epoch {state.epoch}/{state.epochs or '?'}")
+                     f"   epoch {min(state.epoch + 1, state.epochs or state.epoch + 1)}/{state.epochs or '?'}")
         eta = state.eta_s() if view.active else None
         if eta is not None:
             lines.append(f"   ETA {fmt.duration(eta)}")
@@ -130,18 +157,11 @@ class EvalPanel(Panel):
                               for w in weight_sets if "val_acc" in s.eval[w]], key=(view.id, s.version))
 
 
-class VramPanel(Panel):
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="panel-header", id="vram-header")
-        yield LineChart("Memory (MiB)", xlabel="seconds", id="vram-chart")
+class VramPanel(HeaderChartPanel):
+    def chart(self) -> LineChart:
+        return LineChart("Memory (MiB)", xlabel="seconds", id="vram-chart")
 
-    def show_run(self, view: RunView | None, reset: bool) -> None:
-        header = self.query_one("#vram-header", Static)
-        chart = self.query_one(LineChart)
-        if view is None:
-            header.update("")
-            chart.set_series([], None)
-            return
+    def describe(self, view: RunView, chart: LineChart) -> tuple[Text, list[ChartSeries]]:
         s, system = view.series, view.state.system
         cuda = [k for k in ("cuda_allocated", "cuda_reserved", "cuda_peak") if k in s.memory]
         text = Text()
@@ -168,44 +188,28 @@ class VramPanel(Panel):
         if "activations" in s.memory:
             text.append(f" · activations (estimate) {fmt.size(system.get('activations'))}")
             series.append(_mib("activations (est.)", s.memory["activations"]))
-        header.update(text)
-        chart.set_series(series, key=(view.id, s.version))
+        return text, series
 
 
-class ThroughputPanel(Panel):
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="panel-header", id="throughput-header")
-        yield LineChart("Throughput", xlabel="step", right_label="step ms", id="throughput-chart")
+class ThroughputPanel(HeaderChartPanel):
+    def chart(self) -> LineChart:
+        return LineChart("Throughput", xlabel="step", right_label="step ms", id="throughput-chart")
 
-    def show_run(self, view: RunView | None, reset: bool) -> None:
-        header = self.query_one("#throughput-header", Static)
-        chart = self.query_one(LineChart)
-        if view is None:
-            header.update("")
-            chart.set_series([], None)
-            return
+    def describe(self, view: RunView, chart: LineChart) -> tuple[Text, list[ChartSeries]]:
         s, state = view.series, view.state
         unit = f"{state.unit}/s"
         chart.chart_title = f"Throughput ({unit}, left) and step time (ms, right)"
-        header.update(Text(f"now {fmt.count(s.throughput.last())} {unit} · median {fmt.count(state.median_throughput)} {unit}"
-                      f" · step time {fmt.number(s.step_time_ms.last(), 3)} ms"))
-        chart.set_series([ChartSeries(unit, s.throughput.xs, s.throughput.ys),
-                          ChartSeries("step ms", s.step_time_ms.xs, s.step_time_ms.ys, yside="right")],
-                         key=(view.id, s.version))
+        text = Text(f"now {fmt.count(s.throughput.last())} {unit} · median {fmt.count(state.median_throughput)} {unit}"
+                    f" · step time {fmt.number(s.step_time_ms.last(), 3)} ms")
+        return text, [ChartSeries(unit, s.throughput.xs, s.throughput.ys),
+                      ChartSeries("step ms", s.step_time_ms.xs, s.step_time_ms.ys, yside="right")]
 
 
-class SystemPanel(Panel):
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="panel-header", id="system-header")
-        yield LineChart("System load (%)", xlabel="seconds", id="system-chart")
+class SystemPanel(HeaderChartPanel):
+    def chart(self) -> LineChart:
+        return LineChart("System load (%)", xlabel="seconds", id="system-chart")
 
-    def show_run(self, view: RunView | None, reset: bool) -> None:
-        header = self.query_one("#system-header", Static)
-        chart = self.query_one(LineChart)
-        if view is None:
-            header.update("")
-            chart.set_series([], None)
-            return
+    def describe(self, view: RunView, chart: LineChart) -> tuple[Text, list[ChartSeries]]:
         s, system = view.series, view.state.system
         text = Text(f"CPU {fmt.number(system.get('cpu_percent'), 3)}% (trainer process) · "
                     f"RAM {fmt.number(system.get('ram_percent'), 3)}% (machine)")
@@ -219,8 +223,7 @@ class SystemPanel(Panel):
             text.append(f"\nGPU{index}: " + " · ".join(parts))
             if "utilization" in fields:
                 series.append(ChartSeries(f"gpu{index} util %", fields["utilization"].xs, fields["utilization"].ys))
-        header.update(text)
-        chart.set_series(series, key=(view.id, s.version))
+        return text, series
 
 
 class _AppendOnlyPanel(Panel):
