@@ -152,14 +152,8 @@ class RunsScreen(Screen):
             self.notify(f"Stopping {name}…")
             self._stop(run_id, name)
 
-    @work(thread=True, group="stop")
     def _stop(self, run_id: str, name: str) -> None:
-        try:
-            actions.stop_run(self.app.workspace, run_id)  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Stop failed: {exc}", severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, f"{name}: stop requested; it checkpoints, then stops")
+        self._run_action(actions.stop_run, run_id, "Stop", f"{name}: stop requested; it checkpoints, then stops")
 
     def action_resume(self) -> None:
         view = self._selected_view()
@@ -171,14 +165,18 @@ class RunsScreen(Screen):
         self.notify(f"Resuming {view.name}…")
         self._resume(view.id, view.name)
 
-    @work(thread=True, group="resume")
     def _resume(self, run_id: str, name: str) -> None:
+        self._run_action(actions.resume_run, run_id, "Resume", f"{name} resumed")
+
+    @work(thread=True, group="run-action")
+    def _run_action(self, action, run_id: str, verb: str, done: str) -> None:  # type: ignore[no-untyped-def]
+        """Stop and resume touch processes and files: they run in a thread and report by notification."""
         try:
-            actions.resume_run(self.app.workspace, run_id)  # type: ignore[attr-defined]
+            action(self.app.workspace, run_id)  # type: ignore[attr-defined]
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Resume failed: {exc}", severity="error", timeout=10)
+            self.app.call_from_thread(self.notify, f"{verb} failed: {exc}", severity="error", timeout=10)
             return
-        self.app.call_from_thread(self.notify, f"{name} resumed")
+        self.app.call_from_thread(self.notify, done)
 
     def action_aim(self) -> None:
         app = self.app
